@@ -1,0 +1,1 @@
+"""Data: toy sets, the credit-card loader, benchmark files and splits."""
