@@ -12,6 +12,9 @@ logger = logging.getLogger(__name__)
 OUTPUT_DIR_ENV = "ANOMALY_UTILS_OUTPUT_DIR"
 #: Environment variable that forbids network downloads when set to ``1``.
 OFFLINE_ENV = "ANOMALY_UTILS_OFFLINE"
+#: Environment variable that replaces ``data/raw`` (tests point it at an
+#: empty folder so that a user's own data file cannot change their results).
+RAW_DIR_ENV = "ANOMALY_UTILS_RAW_DIR"
 
 PROFILES = ("quick", "full")
 
@@ -61,7 +64,10 @@ def results_dir(output_dir: str | os.PathLike | None = None) -> Path:
 
 
 def raw_data_dir() -> Path:
-    """Return ``data/raw`` under the repository root."""
+    """Return ``data/raw`` under the repository root, or ``$ANOMALY_UTILS_RAW_DIR``."""
+    from_env = os.environ.get(RAW_DIR_ENV)
+    if from_env:
+        return Path(from_env)
     return project_root() / "data" / "raw"
 
 

@@ -405,7 +405,9 @@ def write_records(records: pd.DataFrame, notebook: str, output_dir=None) -> Path
         raise ValueError(f"no records to write for {notebook!r}")
     target = results_dir(output_dir) / f"{notebook}.csv"
     ordered = records.loc[:, list(RECORD_COLUMNS)]
-    _atomic_write(target, lambda f: ordered.to_csv(f, index=False, float_format="%.10g"))
+    _atomic_write(
+        target, lambda f: ordered.to_csv(f, index=False, float_format="%.10g")
+    )
     logger.info("Wrote %d records to %s", len(ordered), target)
     return target
 

@@ -48,7 +48,7 @@ def seed_everything(seed: int) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - legacy global state used by old code
     import keras
 
     keras.utils.set_random_seed(seed)

@@ -187,9 +187,7 @@ class BaseDetector(BaseEstimator):
         try:
             X_val, y_val = validation_data
         except (TypeError, ValueError):
-            raise ValueError(
-                "validation_data must be a tuple (X_val, y_val)"
-            ) from None
+            raise ValueError("validation_data must be a tuple (X_val, y_val)") from None
         X_val = check_features(X_val, "X_val", n_features=n_features)
         y_val = check_binary_labels(y_val, "y_val")
         if y_val.shape[0] != X_val.shape[0]:
@@ -202,8 +200,7 @@ class BaseDetector(BaseEstimator):
         method = getattr(self, "threshold_method", "auto")
         if method not in THRESHOLD_METHODS:
             raise ValueError(
-                f"threshold_method must be one of {THRESHOLD_METHODS}, "
-                f"got {method!r}"
+                f"threshold_method must be one of {THRESHOLD_METHODS}, got {method!r}"
             )
         contamination = getattr(self, "contamination", 0.1)
         target_recall = getattr(self, "target_recall", 0.8)

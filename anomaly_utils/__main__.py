@@ -1,0 +1,7 @@
+"""Entry point of ``python -m anomaly_utils``."""
+
+import sys
+
+from .runner import main
+
+sys.exit(main())
