@@ -196,7 +196,7 @@ def run_split_comparison(
     """
     if train_on not in ("normal", "all"):
         raise ValueError(f"train_on must be 'normal' or 'all', got {train_on!r}")
-    data_source = "synthetic" if "SYNTHETIC" in splits.source_label else "real"
+    data_source = splits.data_source
     settings = dict(settings or {})
     first_runs: dict[str, FittedRun] = {}
     validation = (splits.X_val, splits.y_val)

@@ -45,6 +45,8 @@ class Splits:
     source_label : str
         Where the data came from, for figure titles and records, such as
         ``"real (creditcard.csv)"`` or ``"SYNTHETIC stand-in"``.
+    is_synthetic : bool
+        Whether the rows come from the synthetic stand-in.
     """
 
     X_train: np.ndarray
@@ -56,6 +58,12 @@ class Splits:
     feature_names: list[str]
     scaler: StandardScaler
     source_label: str
+    is_synthetic: bool = False
+
+    @property
+    def data_source(self) -> str:
+        """``"synthetic"`` or ``"real"``, the value result records carry."""
+        return "synthetic" if self.is_synthetic else "real"
 
     def normal_train(self) -> np.ndarray:
         """Return the training rows labelled normal (y = 0), for semi-supervised fits.
@@ -303,8 +311,10 @@ def split_creditcard(
 
     if isinstance(data, CreditCardData):
         frame, source_label = data.frame, data.label
+        is_synthetic = data.is_synthetic
     elif isinstance(data, pd.DataFrame):
         frame, source_label = data, "in-memory DataFrame"
+        is_synthetic = False
     else:
         raise ValueError(
             "data must be a CreditCardData (from load_creditcard) or a pandas "
@@ -361,4 +371,5 @@ def split_creditcard(
         feature_names=list(features.columns),
         scaler=scaler,
         source_label=source_label,
+        is_synthetic=is_synthetic,
     )
