@@ -148,6 +148,7 @@ def plot_decision_grid(
                         levels=[detector.threshold_],
                         colors="black",
                         linewidths=1.2,
+                        linestyles="solid",
                     )
             y = check_binary_labels(y)
             ax.scatter(*X[y == 0].T, s=6, c=NORMAL_COLOR, linewidths=0)

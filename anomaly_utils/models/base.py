@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import numbers
 import time
 
 import numpy as np
@@ -123,6 +124,9 @@ class BaseDetector(BaseEstimator):
                 )
         if validation_data is not None:
             validation_data = self._check_validation(validation_data, X.shape[1])
+        # Settings are checked before the model is fitted, so that a bad
+        # contamination or threshold_method fails before a long fit.
+        self._threshold_settings()
         self.n_features_in_ = X.shape[1]
         self._fit(X, y, validation_data)
         self._fit_threshold(X, validation_data)
@@ -203,7 +207,26 @@ class BaseDetector(BaseEstimator):
                 f"threshold_method must be one of {THRESHOLD_METHODS}, got {method!r}"
             )
         contamination = getattr(self, "contamination", 0.1)
+        if isinstance(contamination, bool) or not isinstance(
+            contamination, numbers.Real
+        ):
+            raise ValueError(
+                f"contamination must be a float in (0, 0.5], got {contamination!r}"
+            )
+        if not 0.0 < contamination <= 0.5:
+            raise ValueError(
+                f"contamination must be in (0, 0.5], got {contamination!r}; it is "
+                "the expected share of anomalies in the training data"
+            )
         target_recall = getattr(self, "target_recall", 0.8)
+        if (
+            isinstance(target_recall, bool)
+            or not isinstance(target_recall, numbers.Real)
+            or not 0.0 < target_recall <= 1.0
+        ):
+            raise ValueError(
+                f"target_recall must be a float in (0, 1], got {target_recall!r}"
+            )
         return method, contamination, target_recall
 
     def _threshold_from_labels(self, y_val, scores, method):
@@ -228,6 +251,8 @@ class BaseDetector(BaseEstimator):
                     "threshold_method='contamination'"
                 )
             X_val, y_val = validation_data
+            # A provisional threshold lets score_samples pass the fitted check.
+            self.threshold_ = np.inf
             scores = self.score_samples(X_val)
             self.threshold_, self.threshold_source_ = self._threshold_from_labels(
                 y_val, scores, method

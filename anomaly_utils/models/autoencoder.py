@@ -1,0 +1,396 @@
+"""Dense autoencoder scored by its reconstruction error (Keras 3, TensorFlow).
+
+The autoencoder learns to reconstruct the training rows, which are meant to
+be mostly normal, so rows it reconstructs badly are scored as anomalous.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+
+import numpy as np
+
+from ..seeding import derive_seed, enable_determinism
+from .base import BaseDetector
+
+logger = logging.getLogger(__name__)
+
+# Offsets passed to derive_seed for streams other than the layer weights,
+# far above any layer index so that they never collide with one.
+_HOLDOUT_SEED_OFFSET = 10_000
+_SHUFFLE_SEED_OFFSET = 10_001
+_DROPOUT_SEED_OFFSET = 5_000
+
+
+class AutoencoderDetector(BaseDetector):
+    """Symmetric dense autoencoder scored by its reconstruction error.
+
+    The encoder has one dense layer per entry of ``hidden_units``. The
+    decoder mirrors it without repeating the bottleneck (the last entry) and
+    ends in a linear layer of ``n_features`` units. Training minimises the
+    mean squared error with Adam and stops early on a validation loss.
+
+    Parameters
+    ----------
+    hidden_units : sequence of int, default=(32, 16, 8)
+        Units of the encoder layers, outermost first; the last entry is the
+        bottleneck.
+    activation : str, default="relu"
+        Keras activation of the hidden layers.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after each hidden layer; 0 adds no dropout layers.
+    l2 : float, default=0.0
+        L2 penalty on the kernels of the hidden layers; 0 adds none.
+    learning_rate : float, default=1e-3
+        Adam learning rate.
+    batch_size : int, default=256
+        Rows per training step.
+    epochs : int, default=50
+        Maximum number of passes over the training data.
+    patience : int, default=5
+        Epochs without a lower validation loss before training stops.
+    validation_fraction : float in [0, 1), default=0.1
+        Share of the training rows held out for early stopping when no
+        ``validation_data`` is passed to ``fit``. With 0 and no
+        ``validation_data``, training runs all ``epochs`` without early
+        stopping.
+    contamination : float, default=0.1
+        Expected share of anomalies in the training data, used by the
+        ``"contamination"`` threshold.
+    threshold_method : {"auto", "contamination", "max_f1", "recall"}, default="auto"
+        How ``threshold_`` is fitted; see
+        :class:`~anomaly_utils.models.base.BaseDetector`.
+    target_recall : float, default=0.8
+        Validation recall reached by the ``"recall"`` threshold.
+    score_batch_size : int, default=8192
+        Rows per forward pass when scoring and validating.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the weight initialisation, dropout, the held-out split and
+        the shuffling. The same integer gives identical scores on CPU.
+    verbose : {0, 1, 2}, default=0
+        Keras progress output during ``fit``; 0 is silent.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained autoencoder, with the weights of the best epoch when
+        early stopping ran.
+    history_ : dict of str to list of float
+        Per-epoch ``"loss"`` and, when early stopping ran, ``"val_loss"``.
+        Both include the L2 penalty when ``l2 > 0``.
+    n_epochs_ : int
+        Number of epochs trained.
+    best_epoch_ : int
+        Epoch (counted from 1) whose weights ``model_`` holds.
+    threshold_ : float
+        Scores at or above it are predicted as anomalies.
+
+    Notes
+    -----
+    ``score_samples`` returns the mean over features of the squared
+    difference between a row and its reconstruction, shape (n_samples,),
+    higher = more anomalous. It is computed in float32 and returned as
+    float64.
+
+    The labels ``y`` do not enter training: pass only normal rows as ``X``
+    for the semi-supervised setting. With ``validation_data=(X_val,
+    y_val)``, early stopping monitors the loss on the normal rows of
+    ``X_val`` (``y_val == 0``), and ``threshold_method="auto"`` fits the
+    threshold on all of it.
+
+    ``fit`` turns on TensorFlow op determinism for the whole process (see
+    :func:`anomaly_utils.seeding.enable_determinism`), which makes some
+    operations slower and others raise on GPU when they have no
+    deterministic kernel.
+    """
+
+    def __init__(
+        self,
+        hidden_units=(32, 16, 8),
+        activation="relu",
+        dropout=0.0,
+        l2=0.0,
+        learning_rate=1e-3,
+        batch_size=256,
+        epochs=50,
+        patience=5,
+        validation_fraction=0.1,
+        contamination=0.1,
+        threshold_method="auto",
+        target_recall=0.8,
+        score_batch_size=8192,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_units = hidden_units
+        self.activation = activation
+        self.dropout = dropout
+        self.l2 = l2
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.contamination = contamination
+        self.threshold_method = threshold_method
+        self.target_recall = target_recall
+        self.score_batch_size = score_batch_size
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # Fit
+    # ------------------------------------------------------------------
+
+    def _fit(self, X, y, validation_data):
+        self._check_hyperparameters()
+        enable_determinism()
+        import keras
+
+        base_seed = derive_seed(self.random_state)
+        X_train, X_monitor = self._split_monitor_rows(X, validation_data, base_seed)
+        X_train = X_train.astype(np.float32)
+
+        self.model_ = self._build_model(X.shape[1], base_seed)
+        callbacks = []
+        validation = None
+        if X_monitor is not None:
+            validation = self._monitor_dataset(X_monitor.astype(np.float32))
+            early_stopping = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=self.patience,
+                restore_best_weights=True,
+            )
+            callbacks.append(early_stopping)
+
+        # The dataset shuffles with its own seed, so Keras' unseeded shuffle
+        # stays off.
+        shuffle_seed = derive_seed(base_seed, _SHUFFLE_SEED_OFFSET)
+        history = self.model_.fit(
+            self._training_dataset(X_train, shuffle_seed),
+            epochs=self.epochs,
+            validation_data=validation,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=self.verbose,
+        )
+
+        self.history_ = {
+            key: [float(value) for value in values]
+            for key, values in history.history.items()
+            if key in ("loss", "val_loss")
+        }
+        self.n_epochs_ = len(self.history_["loss"])
+        if callbacks:
+            self.best_epoch_ = int(early_stopping.best_epoch) + 1
+        else:
+            self.best_epoch_ = self.n_epochs_
+        logger.info(
+            "Autoencoder trained %d epochs on %d rows; keeping epoch %d",
+            self.n_epochs_,
+            X_train.shape[0],
+            self.best_epoch_,
+        )
+
+    def _split_monitor_rows(self, X, validation_data, base_seed):
+        """Return (training rows, rows that early stopping monitors or None)."""
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            X_monitor = X_val[y_val == 0]
+            if X_monitor.shape[0] == 0:
+                raise ValueError(
+                    "validation_data has no normal rows (y_val == 0). Early "
+                    "stopping monitors the reconstruction loss on them, so "
+                    "include normal rows in X_val"
+                )
+            return X, X_monitor
+
+        if self.validation_fraction == 0:
+            return X, None
+        n_monitor = max(1, int(round(self.validation_fraction * X.shape[0])))
+        if n_monitor >= X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, too few to hold out "
+                f"validation_fraction={self.validation_fraction}; pass more rows, "
+                "validation_data, or validation_fraction=0"
+            )
+        rng = np.random.default_rng(derive_seed(base_seed, _HOLDOUT_SEED_OFFSET))
+        order = rng.permutation(X.shape[0])
+        return X[np.sort(order[n_monitor:])], X[np.sort(order[:n_monitor])]
+
+    def _build_model(self, n_features: int, base_seed: int):
+        import keras
+
+        encoder_units = [int(units) for units in self.hidden_units]
+        layer_units = encoder_units + encoder_units[-2::-1]
+        regularizer = keras.regularizers.L2(self.l2) if self.l2 > 0 else None
+
+        layers = [keras.Input(shape=(n_features,))]
+        for index, units in enumerate(layer_units):
+            layers.append(
+                keras.layers.Dense(
+                    units,
+                    activation=self.activation,
+                    kernel_initializer=keras.initializers.GlorotUniform(
+                        seed=derive_seed(base_seed, index)
+                    ),
+                    kernel_regularizer=regularizer,
+                )
+            )
+            if self.dropout > 0:
+                layers.append(
+                    keras.layers.Dropout(
+                        self.dropout,
+                        seed=derive_seed(base_seed, _DROPOUT_SEED_OFFSET + index),
+                    )
+                )
+        layers.append(
+            keras.layers.Dense(
+                n_features,
+                activation="linear",
+                kernel_initializer=keras.initializers.GlorotUniform(
+                    seed=derive_seed(base_seed, len(layer_units))
+                ),
+            )
+        )
+        model = keras.Sequential(layers, name="autoencoder")
+        # XLA (jit_compile) gave no speed-up for this small model on CPU and
+        # adds a compile pause, so it stays off on every device.
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+            loss="mse",
+            jit_compile=False,
+        )
+        return model
+
+    def _training_dataset(self, X_train: np.ndarray, shuffle_seed: int):
+        """Return a tf.data pipeline of (batch, batch) pairs, reshuffled per epoch."""
+        import tensorflow as tf
+
+        features = tf.constant(X_train)
+
+        def gather_rows(indices):
+            batch = tf.gather(features, indices)
+            return batch, batch
+
+        # Shuffling row indices and gathering each batch in one op avoids
+        # passing every row separately through the shuffle buffer.
+        n_rows = X_train.shape[0]
+        return (
+            tf.data.Dataset.range(n_rows)
+            .shuffle(n_rows, seed=shuffle_seed, reshuffle_each_iteration=True)
+            .batch(self.batch_size)
+            .map(gather_rows)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    def _monitor_dataset(self, X_monitor: np.ndarray):
+        """Return the early-stopping rows as (batch, batch) pairs, in order."""
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensor_slices((X_monitor, X_monitor)).batch(
+            self.score_batch_size
+        )
+
+    # ------------------------------------------------------------------
+    # Score
+    # ------------------------------------------------------------------
+
+    def _score(self, X):
+        X = np.asarray(X, dtype=np.float32)
+        errors = np.empty(X.shape[0], dtype=np.float32)
+        for start in range(0, X.shape[0], self.score_batch_size):
+            batch = X[start : start + self.score_batch_size]
+            reconstruction = np.asarray(self.model_.predict_on_batch(batch))
+            errors[start : start + batch.shape[0]] = np.mean(
+                np.square(batch - reconstruction), axis=1
+            )
+        return errors.astype(np.float64)
+
+    # ------------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------------
+
+    def _check_hyperparameters(self) -> None:
+        units = self.hidden_units
+        if isinstance(units, (str, bytes)) or not hasattr(units, "__len__"):
+            raise ValueError(
+                "hidden_units must be a sequence of positive integers such as "
+                f"(32, 16, 8), got {units!r}; write (8,) for a single layer"
+            )
+        if len(units) == 0:
+            raise ValueError(
+                "hidden_units is empty; give at least one layer size, e.g. (8,)"
+            )
+        for value in units:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Integral)
+                or value < 1
+            ):
+                raise ValueError(
+                    f"hidden_units must contain positive integers, got {value!r} "
+                    f"in {tuple(units)!r}"
+                )
+
+        self._check_activation()
+        _check_number("dropout", self.dropout, low=0.0, high=1.0, high_open=True)
+        _check_number("l2", self.l2, low=0.0)
+        _check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
+        _check_integer("batch_size", self.batch_size, minimum=1)
+        _check_integer("epochs", self.epochs, minimum=1)
+        _check_integer("patience", self.patience, minimum=0)
+        _check_number(
+            "validation_fraction",
+            self.validation_fraction,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+        )
+        _check_integer("score_batch_size", self.score_batch_size, minimum=1)
+        if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
+            raise ValueError(
+                f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line "
+                f"per epoch), got {self.verbose!r}"
+            )
+
+    def _check_activation(self) -> None:
+        import keras
+
+        try:
+            keras.activations.get(self.activation)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"activation {self.activation!r} is not a Keras activation; use "
+                "a name such as 'relu', 'elu', 'tanh' or 'gelu'"
+            ) from None
+
+
+def _check_integer(name: str, value, minimum: int) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_number(
+    name: str,
+    value,
+    low: float,
+    high: float = np.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    valid = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    if valid:
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        valid = bool(above and below) and np.isfinite(value)
+    if not valid:
+        interval = (
+            f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        )
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
