@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
@@ -238,6 +239,7 @@ def plot_score_histogram(
     ax.legend(frameon=False)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
     return fig
 
 
@@ -350,7 +352,7 @@ def plot_training_history(
     *,
     keys: Sequence[str] = ("loss", "val_loss"),
     ylabel: str = "loss",
-    log_y: bool = True,
+    log_y: bool = False,
     title: str | None = None,
     ax=None,
 ):
@@ -378,11 +380,13 @@ def plot_training_history(
             ax.plot(epochs, values, styles[key], color=color, label=f"{run} {key}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     if log_y:
         ax.set_yscale("log")
     ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
     return fig
 
 

@@ -150,7 +150,7 @@ def run_notebooks(
         Show a progress bar over notebooks and cells.
     """
     import papermill
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")

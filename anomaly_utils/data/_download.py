@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import requests
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 logger = logging.getLogger(__name__)
 
