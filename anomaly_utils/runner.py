@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import OUTPUT_DIR_ENV, PROFILES, project_root
+from .config import OFFLINE_ENV, OUTPUT_DIR_ENV, PROFILES, RAW_DIR_ENV, project_root
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +218,12 @@ def refresh_notebook(notebook: Path, keep_all_outputs: bool = False) -> Path:
 
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / notebook.name
-        with _environment({OUTPUT_DIR_ENV: scratch}):
+        # The same environment as `make test`: no downloads and an empty
+        # data/raw, so the stored outputs are the ones nbval will see.
+        raw = Path(scratch) / "raw"
+        raw.mkdir()
+        isolated = {OUTPUT_DIR_ENV: scratch, RAW_DIR_ENV: str(raw), OFFLINE_ENV: "1"}
+        with _environment(isolated):
             papermill.execute_notebook(
                 str(notebook),
                 str(executed),
@@ -236,8 +241,12 @@ def refresh_notebook(notebook: Path, keep_all_outputs: bool = False) -> Path:
         if cell.cell_type != "code":
             continue
         keep = keep_all_outputs or cell.source.lstrip().startswith(CHECK_MARK)
-        cell.outputs = _stable_outputs(ran.outputs) if keep else []
-        cell.execution_count = None
+        # nbval rejects stored outputs without an execution count, and the
+        # count of a top-to-bottom run is the same every time.
+        cell.execution_count = ran.execution_count if keep else None
+        cell.outputs = (
+            _stable_outputs(ran.outputs, cell.execution_count) if keep else []
+        )
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     original.metadata.pop("papermill", None)
@@ -246,14 +255,14 @@ def refresh_notebook(notebook: Path, keep_all_outputs: bool = False) -> Path:
     return notebook
 
 
-def _stable_outputs(outputs):
-    # Execution counts and stderr chatter (TensorFlow start-up lines) vary.
+def _stable_outputs(outputs, execution_count):
+    # Stderr chatter (TensorFlow start-up lines) varies from run to run.
     kept = []
     for output in outputs:
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
             continue
         if "execution_count" in output:
-            output["execution_count"] = None
+            output["execution_count"] = execution_count
         kept.append(output)
     return kept
 

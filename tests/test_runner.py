@@ -147,3 +147,4 @@ def test_refresh_keeps_only_checked_outputs(tmp_path, monkeypatch):
     assert outputs[1] == []
     assert "".join(outputs[2][0]["text"]) == "4\n"
     assert "papermill" not in stored["metadata"]
+    assert stored["cells"][-1]["execution_count"] == 3
