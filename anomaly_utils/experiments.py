@@ -235,3 +235,42 @@ def run_split_comparison(
             if seed == seeds[0]:
                 first_runs[model] = run
     return first_runs
+
+
+#: Autoencoder epochs on the 2-D toy sets, per profile.
+TOY_AUTOENCODER_EPOCHS = {"quick": 150, "full": 300}
+
+
+def toy_model_params(
+    outlier_fraction: float = 0.15, epochs: int | None = None, profile: str = "quick"
+) -> dict[str, dict]:
+    """Return the detector parameters used on the 2-D toy sets.
+
+    Notebooks 01 and 05 share them, so the final comparison redraws the same
+    models that notebook 01 evaluated.
+
+    Parameters
+    ----------
+    outlier_fraction : float, default=0.15
+        True outlier share, passed as ``contamination`` (and ``nu``).
+    epochs : int, default=None
+        Autoencoder epochs; None takes ``TOY_AUTOENCODER_EPOCHS[profile]``.
+    profile : {"quick", "full"}, default="quick"
+        Run profile.
+    """
+    epochs = epochs or TOY_AUTOENCODER_EPOCHS[profile]
+    return {
+        "autoencoder": {
+            "hidden_units": (32, 16, 1),
+            "activation": "tanh",
+            "epochs": epochs,
+            "batch_size": 32,
+            "learning_rate": 5e-3,
+            "patience": 30,
+            "contamination": outlier_fraction,
+        },
+        "isolation_forest": {"contamination": outlier_fraction},
+        "lof": {"n_neighbors": 35, "contamination": outlier_fraction},
+        "ocsvm": {"nu": outlier_fraction, "contamination": outlier_fraction},
+        "sgd_ocsvm": {"nu": outlier_fraction, "contamination": outlier_fraction},
+    }
