@@ -274,3 +274,42 @@ def toy_model_params(
         "ocsvm": {"nu": outlier_fraction, "contamination": outlier_fraction},
         "sgd_ocsvm": {"nu": outlier_fraction, "contamination": outlier_fraction},
     }
+
+
+#: DQL episodes on the toy sets, per profile.
+TOY_DQL_EPISODES = {"quick": 6, "full": 10}
+
+
+def toy_dql_params(
+    outlier_fraction: float = 0.15,
+    n_episodes: int | None = None,
+    profile: str = "quick",
+) -> dict:
+    """Return the DQL parameters used on the 2-D toy sets (notebooks 04 and 05).
+
+    On the toy sets the DQL runs without labels: the top Isolation Forest
+    scores stand in for labelled anomalies.
+    """
+    return {
+        "contamination": outlier_fraction,
+        "n_episodes": n_episodes or TOY_DQL_EPISODES[profile],
+        "l2": 0.01,
+        "intrinsic_weight": 1.0,
+    }
+
+
+def toy_mlp_params(outlier_fraction: float = 0.15) -> dict:
+    """Return the supervised MLP parameters used on the 2-D toy sets.
+
+    The MLP learns from the toy labels, so it is a supervised reference for
+    the label-free detectors, not a competitor on equal terms.
+    """
+    return {
+        "hidden_units": (32, 32),
+        "dropout": 0.0,
+        "learning_rate": 1e-2,
+        "batch_size": 64,
+        "epochs": 200,
+        "patience": 30,
+        "contamination": outlier_fraction,
+    }
