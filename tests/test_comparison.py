@@ -174,3 +174,11 @@ def test_creditcard_plot_without_records():
     empty = pd.DataFrame(columns=["dataset", "model", "setting", "metric", "value"])
     with pytest.raises(ValueError, match="no credit-card records"):
         plot_creditcard_metrics(empty)
+
+
+def test_display_name_of_variants():
+    from anomaly_utils.models import display_name
+
+    assert display_name("mlp_class_weight") == "MLP (supervised): class weight"
+    assert display_name("isolation_forest") == "Isolation Forest"
+    assert display_name("unknown_model") == "unknown_model"

@@ -80,8 +80,18 @@ def make_detector(name: str, **params) -> BaseDetector:
 
 
 def display_name(name: str) -> str:
-    """Return the human-readable name of a registered detector."""
-    return DISPLAY_NAMES.get(name, name)
+    """Return the human-readable name of a detector or of one of its variants.
+
+    Variants recorded as ``<detector>_<variant>`` (for example
+    ``mlp_class_weight``) read as ``"MLP (supervised): class weight"``.
+    """
+    if name in DISPLAY_NAMES:
+        return DISPLAY_NAMES[name]
+    for base, title in DISPLAY_NAMES.items():
+        if name.startswith(base + "_"):
+            variant = name[len(base) + 1 :].replace("_", " ")
+            return f"{title}: {variant}"
+    return name
 
 
 __all__ = [
