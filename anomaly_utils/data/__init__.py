@@ -1,5 +1,20 @@
 """Data: toy sets, the credit-card loader, benchmark files and splits."""
 
+from .benchmark import (
+    BENCHMARK_DIR_ENV,
+    BenchmarkDataError,
+    BenchmarkDataset,
+    dataset_name,
+    describe_datasets,
+    list_benchmark_files,
+    load_adbench_npz,
+    load_benchmark_file,
+    load_benchmark_folder,
+    load_odds_mat,
+    resolve_benchmark_dir,
+    smallest_datasets,
+    validate_benchmark_arrays,
+)
 from .creditcard import (
     CREDITCARD_COLUMNS,
     FEATURE_COLUMNS,
@@ -22,6 +37,19 @@ from .toy import (
 )
 
 __all__ = [
+    "BENCHMARK_DIR_ENV",
+    "BenchmarkDataError",
+    "BenchmarkDataset",
+    "dataset_name",
+    "describe_datasets",
+    "list_benchmark_files",
+    "load_adbench_npz",
+    "load_benchmark_file",
+    "load_benchmark_folder",
+    "load_odds_mat",
+    "resolve_benchmark_dir",
+    "smallest_datasets",
+    "validate_benchmark_arrays",
     "CREDITCARD_COLUMNS",
     "FEATURE_COLUMNS",
     "LABEL_COLUMN",
