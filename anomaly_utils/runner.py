@@ -204,7 +204,9 @@ def run_notebooks(
     return runs
 
 
-def refresh_notebook(notebook: Path, keep_all_outputs: bool = False) -> Path:
+def refresh_notebook(
+    notebook: Path, keep_all_outputs: bool = False, scratch: str | None = None
+) -> Path:
     """Execute ``notebook`` with its stored defaults and store selected outputs.
 
     The run writes figures and records to a temporary output root, so the
@@ -212,16 +214,30 @@ def refresh_notebook(notebook: Path, keep_all_outputs: bool = False) -> Path:
     kept only in cells starting with ``# NBVAL_CHECK_OUTPUT`` (unless
     ``keep_all_outputs``), so the stored notebook stays small and its diff
     readable.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        Notebook to execute and rewrite.
+    keep_all_outputs : bool, default=False
+        Keep every cell's output.
+    scratch : str, default=None
+        Output root shared with notebooks refreshed before this one, so that
+        notebook 05 finds the records of 01-04 as it does under ``make
+        test``. None uses a fresh temporary folder.
     """
     import nbformat
     import papermill
 
-    with tempfile.TemporaryDirectory() as scratch:
-        executed = Path(scratch) / notebook.name
+    with contextlib.ExitStack() as stack:
+        if scratch is None:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory())
+        executed = Path(scratch) / "executed" / notebook.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
         # The same environment as `make test`: no downloads and an empty
         # data/raw, so the stored outputs are the ones nbval will see.
         raw = Path(scratch) / "raw"
-        raw.mkdir()
+        raw.mkdir(exist_ok=True)
         isolated = {OUTPUT_DIR_ENV: scratch, RAW_DIR_ENV: str(raw), OFFLINE_ENV: "1"}
         with _environment(isolated):
             papermill.execute_notebook(
@@ -368,8 +384,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     if args.command == "refresh":
-        for notebook in notebooks:
-            refresh_notebook(notebook, keep_all_outputs=args.all_outputs)
+        with tempfile.TemporaryDirectory() as scratch:
+            for notebook in notebooks:
+                refresh_notebook(
+                    notebook, keep_all_outputs=args.all_outputs, scratch=scratch
+                )
         return 0
 
     executed_dir = (
