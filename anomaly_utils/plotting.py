@@ -179,10 +179,16 @@ def plot_decision_grid(
         plt.Rectangle((0, 0), 1, 1, color="#f2d0d0", label="predicted anomaly"),
         plt.Line2D([], [], color="black", label="threshold contour"),
     ]
-    fig.legend(handles=legend_handles, loc="lower center", ncol=4, frameon=False)
+    fig.legend(
+        handles=legend_handles,
+        loc="lower center",
+        ncol=4 if len(model_names) > 2 else 2,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.97 if title else 1))
+    bottom = 0.04 if len(model_names) > 2 else 0.08
+    fig.tight_layout(rect=(0, bottom, 1, 0.97 if title else 1))
     return fig
 
 

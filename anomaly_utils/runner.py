@@ -96,6 +96,32 @@ def find_notebooks(notebook_dir: Path, only: Sequence[str] | None = None) -> lis
     return notebooks
 
 
+def declared_parameters(notebook: Path) -> set[str]:
+    """Return the names assigned in the notebook's cell tagged ``parameters``.
+
+    The cell is parsed with :mod:`ast` rather than papermill's inspector,
+    which skips a parameter whose comment contains an ``=`` sign.
+    """
+    import ast
+
+    import nbformat
+
+    document = nbformat.read(notebook, as_version=4)
+    for cell in document.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse(cell.source)
+            return {
+                target.id
+                for node in tree.body
+                if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for target in (
+                    node.targets if isinstance(node, ast.Assign) else [node.target]
+                )
+                if isinstance(target, ast.Name)
+            }
+    return set()
+
+
 def notebook_parameters(
     notebook: Path,
     profile: str,
@@ -104,9 +130,7 @@ def notebook_parameters(
     benchmark_dir: str | None,
 ) -> dict:
     """Return the papermill parameters that ``notebook`` declares."""
-    import papermill
-
-    declared = set(papermill.inspect_notebook(str(notebook)))
+    declared = declared_parameters(notebook)
     candidates = {"profile": profile, "allow_download": allow_download}
     if creditcard_path:
         candidates["creditcard_path"] = str(Path(creditcard_path).resolve())
@@ -172,8 +196,7 @@ def run_notebooks(
         parameters = notebook_parameters(
             notebook, profile, creditcard_path, allow_download, benchmark_dir
         )
-        declared = set(papermill.inspect_notebook(str(notebook)))
-        if NEEDS_BENCHMARK_DIR in declared and not benchmark_dir:
+        if NEEDS_BENCHMARK_DIR in declared_parameters(notebook) and not benchmark_dir:
             logger.warning(
                 "Skipping %s: it needs a benchmark folder of ADBench .npz or ODDS "
                 ".mat files; run `make figures BENCHMARK_DIR=path/to/folder` "

@@ -148,3 +148,14 @@ def test_refresh_keeps_only_checked_outputs(tmp_path, monkeypatch):
     assert "".join(outputs[2][0]["text"]) == "4\n"
     assert "papermill" not in stored["metadata"]
     assert stored["cells"][-1]["execution_count"] == 3
+
+
+def test_parameters_with_equals_in_comment(tmp_path):
+    path = _write_notebook(
+        tmp_path / "03_c.ipynb",
+        "x = 1",
+        'profile = "quick"\ncreditcard_path = ""  # "" = data/raw, then download',
+    )
+    assert runner.declared_parameters(path) == {"profile", "creditcard_path"}
+    parameters = runner.notebook_parameters(path, "full", None, True, None)
+    assert parameters == {"profile": "full"}
