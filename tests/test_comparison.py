@@ -182,3 +182,27 @@ def test_display_name_of_variants():
     assert display_name("mlp_class_weight") == "MLP (supervised): class weight"
     assert display_name("isolation_forest") == "Isolation Forest"
     assert display_name("unknown_model") == "unknown_model"
+
+
+def test_two_runs_write_identical_records(tmp_path):
+    """Wall-clock seconds differ between runs; every other column must not."""
+    from anomaly_utils.data import make_toy_datasets
+    from anomaly_utils.experiments import run_toy_comparison
+
+    params = {
+        "autoencoder": {"hidden_units": (8, 1), "epochs": 3, "batch_size": 32},
+        "isolation_forest": {},
+        "lof": {},
+    }
+    written = []
+    for run in ("first", "second"):
+        train = make_toy_datasets(120, random_state=0)
+        test = make_toy_datasets(120, random_state=1)
+        book = RecordBook(notebook="01_synthetic_autoencoder", profile="quick")
+        run_toy_comparison(train, test, params, [0], book)
+        frame = book.frame().assign(fit_seconds=0.0, score_seconds=0.0)
+        from anomaly_utils.evaluation import write_records
+
+        path = write_records(frame, "01_synthetic_autoencoder", tmp_path / run)
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
