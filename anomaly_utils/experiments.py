@@ -285,7 +285,9 @@ def toy_dql_params(
     n_episodes: int | None = None,
     profile: str = "quick",
 ) -> dict:
-    """Return the DQL parameters used on the 2-D toy sets (notebooks 04 and 05).
+    """Return the DQL parameters of the toy-set boundary grid in notebook 05.
+
+    They are the values notebook 04 passes on the toy sets.
 
     On the toy sets the DQL runs without labels: the top Isolation Forest
     scores stand in for labelled anomalies.
