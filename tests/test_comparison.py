@@ -206,3 +206,12 @@ def test_two_runs_write_identical_records(tmp_path):
         path = write_records(frame, "01_synthetic_autoencoder", tmp_path / run)
         written.append(path.read_bytes())
     assert written[0] == written[1]
+
+
+def test_benchmark_records_left_out(tmp_path):
+    _write_suite(tmp_path)
+    book = RecordBook(notebook="06_real_benchmark", profile="quick")
+    book.add(dataset="cardio", model="lof", seed=0, metrics={"roc_auc": 0.9})
+    book.write(output_dir=tmp_path)
+    records = load_suite_records("quick", output_dir=tmp_path)
+    assert "cardio" not in set(records["dataset"])
