@@ -90,7 +90,7 @@ def load_suite_records(
     for notebook, description in required.items():
         if notebook not in present:
             raise MissingResultsError(
-                f"results/{notebook}.csv not found in {folder}: it holds "
+                f"results/{notebook}.csv not found in {folder}: it contains "
                 f"{description}; {_rerun_hint(notebook, profile)}"
             )
     records = read_records(paths)

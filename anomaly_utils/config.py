@@ -33,7 +33,7 @@ def project_root() -> Path:
 
 
 def output_root(output_dir: str | os.PathLike | None = None) -> Path:
-    """Return the folder that holds ``figures/`` and ``results/``.
+    """Return the folder that contains ``figures/`` and ``results/``.
 
     Parameters
     ----------
