@@ -3,9 +3,12 @@
 The script runs ``python -m anomaly_utils run --profile PROFILE`` (the command
 behind ``make figures``) with every output sent to a temporary folder, so the
 committed figures and records stay as they are, and the benchmark grid of
-notebook 06 starts without reusable cells. A background thread sums the
-resident memory of the runner and all its descendants (the Jupyter kernel
-and, in notebook 06, the worker processes) every 0.2 s. Each notebook's
+notebook 06 starts without reusable cells. With ``--in-place`` the outputs go
+to the repository as with ``make figures``, after the reusable cells of
+notebook 06 are removed. A background thread sums the
+memory of the runner and all its descendants (the Jupyter kernel and, in
+notebook 06, the worker processes) every 0.2 s, each process with its
+proportional set size, so shared libraries count once. Each notebook's
 own wall time comes from papermill's record in the executed notebook.
 
 Run from the repository root, pinned to two cores::
@@ -27,6 +30,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,12 +76,16 @@ def run_suite(args) -> dict:
     ]
     with tempfile.TemporaryDirectory(prefix="suite_bench_") as scratch:
         scratch = Path(scratch)
-        command += [
-            "--output-dir",
-            str(scratch),
-            "--executed-dir",
-            str(scratch / "executed"),
-        ]
+        if args.in_place:
+            # As `make figures`: outputs replace the repository's figures and
+            # records. Reusable benchmark cells are removed first, so that
+            # notebook 06 computes every cell.
+            shutil.rmtree(ROOT / "results" / "06_real_benchmark_cells", True)
+            executed = ROOT / "build" / "executed" / args.profile
+        else:
+            executed = scratch / "executed"
+            command += ["--output-dir", str(scratch)]
+        command += ["--executed-dir", str(executed)]
         env = {**os.environ, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
         log_path = HERE / "results" / f"suite_{args.profile}.log"
         logger.info("running: %s", " ".join(command))
@@ -93,7 +101,7 @@ def run_suite(args) -> dict:
             raise SystemExit(
                 f"the suite failed with exit code {returncode}; see {log_path}"
             )
-        durations = notebook_durations(scratch / "executed")
+        durations = notebook_durations(executed)
     return {"wall_seconds": wall, "peak_mb": memory.peak_mb, "notebooks": durations}
 
 
@@ -215,9 +223,10 @@ def redraw(facts: dict) -> None:
         "    --benchmark-dir ../shared/data/adbench",
         "```",
         "",
-        "Peak memory is the summed resident memory of the runner, the Jupyter "
-        "kernel and its workers, sampled every 0.2 s; pages shared between "
-        "processes count once per process.",
+        "Peak memory is the summed proportional set size (PSS) of the "
+        "runner, the Jupyter kernel and its workers, sampled every 0.2 s: "
+        "memory shared between them, such as the TensorFlow libraries, "
+        "counts once.",
         "",
         "![wall time per notebook](figures/suite.png)",
         "",
@@ -255,6 +264,11 @@ def main(argv=None) -> int:
         "--benchmark-dir",
         default="",
         help="ADBench/ODDS folder for notebook 06; empty skips notebook 06",
+    )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="write figures and records into the repository, as make figures does",
     )
     parser.add_argument(
         "--redraw-only",

@@ -91,24 +91,40 @@ def _children_of() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_mb(root: int) -> float:
-    """Return the summed resident memory of ``root`` and its descendants, MiB.
+def _process_memory_kb(pid: int) -> int:
+    """Return a process's proportional set size (PSS) in KiB, else its RSS.
 
-    Linux only: reads ``/proc``. Pages shared between processes count once
-    per process, so the sum can exceed what the processes use together.
+    PSS splits each shared page between the processes that map it, so the
+    PSS of several processes adds up to the memory they use together.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE_KB
+
+
+def tree_memory_mb(root: int) -> float:
+    """Return the memory of ``root`` and its descendants together, in MiB.
+
+    Linux only: reads ``/proc``. Each process counts with its proportional
+    set size, so libraries shared by the processes count once in total.
     """
     children = _children_of()
-    total_pages = 0
+    total_kb = 0
     stack = [root]
     while stack:
         pid = stack.pop()
         try:
-            with open(f"/proc/{pid}/statm") as statm:
-                total_pages += int(statm.read().split()[1])
+            total_kb += _process_memory_kb(pid)
         except OSError:
             continue
         stack.extend(children.get(pid, []))
-    return total_pages * _PAGE_SIZE_KB / 1024
+    return total_kb / 1024
 
 
 class MemorySampler:
@@ -117,8 +133,9 @@ class MemorySampler:
     Parameters
     ----------
     pid : int or None, default=None
-        Process whose tree (the process and its descendants) is sampled;
-        None samples this process alone.
+        Process whose tree (the process and its descendants) is sampled
+        with :func:`tree_memory_mb`; None samples the resident memory of
+        this process alone.
     interval : float, default=0.05
         Seconds between samples. Peaks shorter than this can be missed.
     """
@@ -133,7 +150,7 @@ class MemorySampler:
     def _sample(self) -> float:
         if self.pid is None:
             return current_rss_mb()
-        return tree_rss_mb(self.pid)
+        return tree_memory_mb(self.pid)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -348,7 +348,7 @@ class AutoencoderDetector(BaseDetector):
         errors = np.empty(X.shape[0], dtype=np.float32)
         for start in range(0, X.shape[0], self.score_batch_size):
             batch = X[start : start + self.score_batch_size]
-            reconstruction = np.asarray(self.model_.predict_on_batch(batch))
+            reconstruction = np.asarray(self.model_(batch, training=False))
             errors[start : start + batch.shape[0]] = np.mean(
                 np.square(batch - reconstruction), axis=1
             )

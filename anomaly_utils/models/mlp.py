@@ -655,7 +655,7 @@ default="auto"
         chunks = []
         for start in range(0, X.shape[0], self.score_batch_size):
             batch = X[start : start + self.score_batch_size]
-            chunks.append(np.asarray(self.model_.predict_on_batch(batch)).reshape(-1))
+            chunks.append(np.asarray(self.model_(batch, training=False)).reshape(-1))
         return np.concatenate(chunks).astype(np.float64)
 
     def _score(self, X) -> np.ndarray:
