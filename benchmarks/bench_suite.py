@@ -149,7 +149,12 @@ def redraw(facts: dict) -> None:
         return
     runs = {path.stem.removeprefix("suite_"): pd.read_csv(path) for path in files}
 
-    fig, ax = plt.subplots(figsize=(10, 0.9 + 0.45 * 7 * len(runs)))
+    fig, (ax, memory_ax) = plt.subplots(
+        1,
+        2,
+        figsize=(14, 1.6 + 0.4 * 7 * len(runs)),
+        gridspec_kw={"width_ratios": [2.2, 1]},
+    )
     labels, values, colors = [], [], []
     palette = plt.get_cmap("tab10")
     for index, (name, frame) in enumerate(runs.items()):
@@ -162,13 +167,33 @@ def redraw(facts: dict) -> None:
     ax.set_yticks(list(positions), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("wall minutes")
-    for profile, (seconds, _) in TARGETS.items():
-        ax.axvline(seconds / 60, color="grey", linestyle=":", linewidth=1)
-        ax.text(seconds / 60, -0.8, f"{profile} target", fontsize=8, ha="center")
-    ax.set_title(
-        f"Notebook suite wall time per notebook and in total, "
-        f"{facts['usable cores']} CPU cores"
+    for (profile, (seconds, _)), style in zip(TARGETS.items(), (":", "--")):
+        ax.axvline(
+            seconds / 60,
+            color="grey",
+            linestyle=style,
+            label=f"{profile} target, {seconds / 60:.0f} min",
+        )
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Wall time per notebook and in total, {facts['usable cores']} cores")
+
+    names = list(runs)
+    peaks = [
+        runs[name].query("part == 'whole suite'")["peak_mb"].iloc[0] / 1024
+        for name in names
+    ]
+    memory_ax.barh(range(len(names)), peaks, color=palette.colors[: len(names)])
+    memory_ax.set_yticks(range(len(names)), names, fontsize=8)
+    memory_ax.invert_yaxis()
+    memory_ax.axvline(
+        TARGETS["full"][1] / 1024,
+        color="grey",
+        linestyle="--",
+        label=f"full target, {TARGETS['full'][1] / 1024:.0f} GiB",
     )
+    memory_ax.legend(fontsize=8, loc="lower right")
+    memory_ax.set_xlabel("peak memory of the whole suite (GiB, PSS)")
+    memory_ax.set_title("Peak memory per run")
     fig.tight_layout()
     figure = HERE / "figures" / "suite.png"
     figure.parent.mkdir(exist_ok=True)
@@ -216,9 +241,18 @@ def redraw(facts: dict) -> None:
         "Commands (one per run):",
         "",
         "```",
+        "# quick_creditcard_sample",
         "taskset -c 0,1 .venv/bin/python benchmarks/bench_suite.py --profile quick \\",
         "    --creditcard ../shared/data/creditcard/creditcard_sample.csv \\",
         "    --benchmark-dir ../shared/data/adbench",
+        "# quick_synthetic (the data `make test` and CI give the notebooks)",
+        "taskset -c 0,1 .venv/bin/python benchmarks/bench_suite.py --profile quick \\",
+        "    --benchmark-dir ../shared/data/adbench",
+        "# full_creditcard_sample (wrote the committed figures and records)",
+        "taskset -c 0,1 .venv/bin/python benchmarks/bench_suite.py --profile full \\",
+        "    --creditcard ../shared/data/creditcard/creditcard_sample.csv \\",
+        "    --benchmark-dir ../shared/data/adbench --in-place",
+        "# full_synthetic (full-size data: 284,807 rows)",
         "taskset -c 0,1 .venv/bin/python benchmarks/bench_suite.py --profile full \\",
         "    --benchmark-dir ../shared/data/adbench",
         "```",

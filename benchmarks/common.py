@@ -31,7 +31,7 @@ _PAGE_SIZE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def cpu_model() -> str:
-    """Return the CPU model name from ``lscpu``, or what ``platform`` knows."""
+    """Return the CPU model name from ``lscpu``, else ``platform.processor()``."""
     try:
         lscpu = subprocess.run(
             ["lscpu"], capture_output=True, text=True, check=True
@@ -84,7 +84,7 @@ def _children_of() -> dict[int, list[int]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        # The command name in field 2 may hold spaces; fields after the last
+        # The command name in field 2 may contain spaces. Fields after the last
         # ")" are fixed, and the parent pid is the second of them.
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
