@@ -101,9 +101,10 @@ class AutoencoderDetector(BaseDetector):
     threshold on all of it.
 
     Training runs one compiled TensorFlow function per epoch (shuffle,
-    batches, Adam steps and the validation loss), not ``keras.Model.fit``:
-    on two CPU cores that made an epoch about 9 times faster on 227,000
-    rows (batch 256) and about 30 times faster on 300 rows. Early stopping
+    batches, Adam steps and the validation loss), not ``keras.Model.fit``.
+    On two CPU cores, ``benchmarks/bench_epoch_loop.py`` measured 0.52 s
+    against 1.99 s per epoch on 227,451 rows (batch 256), and 2.9 ms
+    against 66 ms on 300 rows. Early stopping
     follows the rule of ``keras.callbacks.EarlyStopping`` with
     ``restore_best_weights=True``.
 

@@ -116,7 +116,7 @@ def build_training_dataset(
     classes are then shuffled together. Every epoch is then balanced and
     every batch is balanced up to sampling noise.
 
-    All batches have the same size, so Keras traces its training step once:
+    All batches have the same size, so the training step sees one shape:
     the last batch of an epoch is filled up with the first rows of the same
     epoch's order, which those rows then visit twice. The batch size is
     capped at the epoch size.
