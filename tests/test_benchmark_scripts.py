@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,10 +33,26 @@ def scripts():
         sys.path.remove(str(BENCHMARKS))
 
 
-def test_tree_memory_counts_this_process(scripts):
+def test_tree_memory_counts_a_child_process(scripts):
     common = scripts["common"]
-    memory = common.tree_memory_mb(os.getpid())
-    assert 0 < memory <= common.current_rss_mb() * 1.01
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; block = b'x' * (200 * 2**20); print('ready', flush=True);"
+            " time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        child_memory = common.tree_memory_mb(child.pid)
+        assert 190 < child_memory < 400
+        assert common.tree_memory_mb(os.getpid()) >= child_memory
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_memory_sampler_sees_a_large_allocation(scripts):
