@@ -19,7 +19,7 @@ and each detector, one fresh Python process:
 The process records fit and score seconds, its resident memory just before
 the fit and the highest resident memory during fit and score (sampled every
 20 ms). A fresh process per cell keeps one detector's memory out of the
-next one's figure; the memory includes the Python, NumPy and TensorFlow
+next one's figure. The memory includes the Python, NumPy and TensorFlow
 libraries loaded before the fit.
 
 The detectors use the settings of the credit-card notebooks (03 and 04),

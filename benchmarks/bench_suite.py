@@ -310,6 +310,7 @@ def main(argv=None) -> int:
         help="redraw the page and figure from the saved results",
     )
     args = parser.parse_args(argv)
+
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     facts = machine_facts()
     if not args.redraw_only:

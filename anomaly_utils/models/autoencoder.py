@@ -286,14 +286,17 @@ class AutoencoderDetector(BaseDetector):
         rows after the epoch (NaN without them). Both losses include the L2
         penalty.
 
-        One call runs the whole epoch in a TensorFlow graph: a stateless
-        shuffle keyed by ``(shuffle_seed, epoch)`` orders the row indices,
-        and each batch is gathered and trained on in the same graph, so
-        Python runs once per epoch instead of once per batch. The last batch
-        of an epoch holds the remaining rows.
+        One call runs the whole epoch in a TensorFlow graph, so Python runs
+        once per epoch instead of once per batch. A stateless shuffle keyed
+        by ``(shuffle_seed, epoch)`` orders the row indices, and
+        :func:`~anomaly_utils.models._training.epoch_steps` trains on them
+        batch by batch. The last batch of an epoch contains the remaining
+        rows.
         """
         import keras
         import tensorflow as tf
+
+        from ._training import epoch_steps, regularization_penalty
 
         model = self.model_
         optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
@@ -305,27 +308,21 @@ class AutoencoderDetector(BaseDetector):
         monitor = None if X_monitor is None else tf.constant(X_monitor)
         chunk = int(self.score_batch_size)
 
-        def penalty():
-            losses = model.losses
-            return tf.add_n(losses) if losses else tf.constant(0.0)
+        def reconstruction_loss(rows):
+            batch = tf.gather(features, rows)
+            reconstruction = model(batch, training=True)
+            return tf.reduce_mean(tf.square(batch - reconstruction))
+
+        train_steps = epoch_steps(
+            model, optimizer, n_batches, batch_size, reconstruction_loss
+        )
 
         def train_epoch(epoch):
             order = tf.random.experimental.stateless_shuffle(
                 tf.range(n_rows, dtype=tf.int64),
                 seed=tf.stack([tf.constant(shuffle_seed, tf.int64), epoch]),
             )
-            total = tf.constant(0.0)
-            for step in tf.range(n_batches, dtype=tf.int64):
-                rows = order[step * batch_size : (step + 1) * batch_size]
-                batch = tf.gather(features, rows)
-                with tf.GradientTape() as tape:
-                    reconstruction = model(batch, training=True)
-                    loss = tf.reduce_mean(tf.square(batch - reconstruction))
-                    loss += penalty()
-                gradients = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-                total += loss
-            train_loss = total / n_batches
+            train_loss = train_steps(order)
             if monitor is None:
                 return train_loss, tf.constant(np.nan, tf.float32)
             error_sum = tf.constant(0.0)
@@ -334,7 +331,7 @@ class AutoencoderDetector(BaseDetector):
                 reconstruction = model(rows, training=False)
                 error_sum += tf.reduce_sum(tf.square(rows - reconstruction))
             val_loss = error_sum / float(monitor.shape[0] * monitor.shape[1])
-            return train_loss, val_loss + penalty()
+            return train_loss, val_loss + regularization_penalty(model)
 
         # XLA (jit_compile) gave no speed-up for this small model on CPU and
         # adds a compile pause, so it stays off on every device.

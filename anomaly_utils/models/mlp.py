@@ -22,6 +22,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 
 from ..seeding import derive_seed, enable_determinism
+from ._training import epoch_steps
 from .base import BaseDetector
 
 logger = logging.getLogger(__name__)
@@ -583,27 +584,22 @@ default="auto"
                 [self.class_weight_[0], self.class_weight_[1]], dtype=tf.float32
             )
 
+        def classification_loss(rows):
+            batch_labels = tf.gather(labels, rows)
+            logits = model(tf.gather(features, rows), training=True)[:, 0]
+            losses = tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=batch_labels, logits=logits
+            )
+            if weights is not None:
+                losses *= tf.gather(weights, tf.cast(batch_labels, tf.int32))
+            return tf.reduce_mean(losses)
+
+        train_steps = epoch_steps(
+            model, optimizer, steps, batch_size, classification_loss
+        )
+
         def train_epoch(epoch):
-            order = order_of_epoch(epoch)
-            total = tf.constant(0.0)
-            for step in tf.range(steps, dtype=tf.int64):
-                rows = order[step * batch_size : (step + 1) * batch_size]
-                batch = tf.gather(features, rows)
-                batch_labels = tf.gather(labels, rows)
-                with tf.GradientTape() as tape:
-                    logits = model(batch, training=True)[:, 0]
-                    losses = tf.nn.sigmoid_cross_entropy_with_logits(
-                        labels=batch_labels, logits=logits
-                    )
-                    if weights is not None:
-                        losses *= tf.gather(weights, tf.cast(batch_labels, tf.int32))
-                    loss = tf.reduce_mean(losses)
-                    if model.losses:
-                        loss += tf.add_n(model.losses)
-                gradients = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-                total += loss
-            return total / steps
+            return train_steps(order_of_epoch(epoch))
 
         return tf.function(train_epoch, jit_compile=False)
 
